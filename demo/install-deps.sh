@@ -7,7 +7,7 @@ pkgs=(
 	libssl-dev libc-ares-dev uthash-dev check
 	clang libclang-rt-14-dev
 	nsd dnsutils python3 libmnl-dev
-	iproute2 nftables tshark curl socat procps
+	iproute2 nftables tshark curl socat procps python3-cryptography
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -244,7 +244,17 @@ static void export_keys(struct engine *e, struct peer *p)
 
 static void peer_drop(struct engine *e, struct peer *p)
 {
-	if (p->route_added)
+	struct peer *o, *tmp;
+	int shared = 0;
+
+	/* the host route serves every peer entry with that address (one client
+	 * behind a NAT talking to several of our addresses) */
+	HASH_ITER(hh, e->peers, o, tmp) {
+		if (o != p && o->route_added && o->key.family == p->key.family &&
+		    !memcmp(o->key.addr, p->key.addr, sizeof(o->key.addr)))
+			shared = 1;
+	}
+	if (p->route_added && !shared)
 		as_route_peer_del(e->route_cfg, p->key.family == 6 ? AF_INET6 : AF_INET, p->key.addr);
 	as_dns_cancel(e->dns, p);
 	sa_peer_free(e, p);
@@ -258,7 +268,7 @@ static void deliver(struct engine *e, struct peer *p, uint8_t proto, const uint8
 	if (proto == 59) /* no next header: a dummy packet (RFC 4303 2.6) */
 		return;
 	as_wbuf_init(&w, e->wire, sizeof(e->wire));
-	if (as_pkt_build(&w, p->key.family, p->key.addr, p->local, proto, 64, seg, len)) {
+	if (as_pkt_build(&w, p->key.family, p->key.addr, p->key.local, proto, 64, seg, len)) {
 		e->st.tun_bad++;
 		return;
 	}
@@ -377,7 +387,7 @@ static void start_handshake(struct engine *e, struct peer *p)
 		return; /* nothing to carry; the next packet starts it */
 	p->hs.p.family = p->key.family;
 	p->hs.p.next_header = ip.proto;
-	memcpy(p->hs.p.src, p->local, sizeof(p->hs.p.src));
+	memcpy(p->hs.p.src, p->key.local, sizeof(p->hs.p.src));
 	memcpy(p->hs.p.dst, p->key.addr, sizeof(p->hs.p.dst));
 	p->hs.p.timestamp = wall_s();
 	do {
@@ -489,17 +499,15 @@ static void start_lookup(struct engine *e, struct peer *p)
 
 static void outbound(struct engine *e, const uint8_t *pkt, size_t n, const struct as_ippkt *ip)
 {
-	struct peer *p = sa_peer_find(e, ip->family, ip->dst);
+	struct peer *p = sa_peer_find(e, ip->family, ip->dst, ip->src);
 	uint64_t now = eng_now_ms();
 
 	if (!p) {
-		p = sa_peer_new(e, ip->family, ip->dst);
+		p = sa_peer_new(e, ip->family, ip->dst, ip->src);
 		if (!p)
 			return;
 		p->engine = e;
 		p->initiator = 1;
-		memcpy(p->local, ip->src, sizeof(ip->src));
-		p->have_local = 1;
 		p->port = e->conf->port;
 		if (sa_queue_push(e, p, pkt, n) == AS_OK)
 			start_lookup(e, p);
@@ -628,10 +636,21 @@ static void on_error(struct engine *e, struct peer *p, const uint8_t *msg, size_
 			return; /* rate limit: a forged INVALID_SPI can only make us rekey */
 		as_notice("%s says it has no SA for SPI %08x (it restarted?): new handshake", a, spi);
 		if (p->initiator) {
+			struct as_wbuf w;
+
 			p->next_tx_ms = eng_now_ms() + INVALID_SPI_GAP_MS;
-			p->state = PEER_FAILED;
-			p->until_ms = 0; /* the next packet looks up and sends a fresh INIT */
 			sa_spi_del_peer(e, p);
+			/* re-key at once, carrying a dummy packet (next header 59,
+			 * RFC 4303 2.6), so the application's next packet finds a
+			 * handshake under way (PROTOCOL.md 3.9.5) */
+			as_wbuf_init(&w, e->pkt, sizeof(e->pkt));
+			if (as_pkt_build(&w, p->key.family, p->key.local, p->key.addr, 59, 64, NULL, 0) ||
+			    sa_queue_push(e, p, as_wbuf_data(&w), as_wbuf_len(&w))) {
+				p->state = PEER_FAILED;
+				p->until_ms = 0;
+				return;
+			}
+			start_lookup(e, p);
 		} else {
 			peer_drop(e, p);
 		}
@@ -820,7 +839,7 @@ static void on_init(struct engine *e, uint8_t family, const uint8_t *src, uint16
 		return;
 	}
 	/* a retransmitted INIT: the same REPLY again, nothing new (3.5 step 7) */
-	p = sa_peer_find(e, family, src);
+	p = sa_peer_find(e, family, src, dst);
 	if (p && !p->initiator && p->reply && p->init && p->init_len == len && !memcmp(p->init, msg, len)) {
 		e->st.init_dup++;
 		net_send_msg(e, p, p->reply, p->reply_len);
@@ -876,14 +895,12 @@ static void on_init(struct engine *e, uint8_t family, const uint8_t *src, uint16
 	/* a new INIT from a peer we had an SA with: it restarted or rekeys */
 	if (p)
 		peer_drop(e, p);
-	p = sa_peer_new(e, family, src);
+	p = sa_peer_new(e, family, src, dst);
 	if (!p)
 		goto out;
 	p->engine = e;
 	p->initiator = 0;
 	p->port = sport;
-	memcpy(p->local, dst, 16);
-	p->have_local = 1;
 	p->hs = *hs; /* the SAs move into the peer */
 	memset(hs, 0, sizeof(*hs));
 	memcpy(p->params_digest, digest, 32);
@@ -942,7 +959,7 @@ void eng_msg_input(struct engine *e, uint8_t family, const uint8_t *src, uint16_
 		on_init(e, family, src, sport, dst, msg, len);
 		return;
 	}
-	p = sa_peer_find(e, family, src);
+	p = sa_peer_find(e, family, src, dst);
 	if (!p) {
 		e->st.net_bad++;
 		return;

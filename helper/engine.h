@@ -38,9 +38,15 @@ enum peer_state {
 	PEER_FAILED,   /* handshake gave up: hold-down, packets dropped */
 };
 
+/*
+ * A peer is a pair of addresses: the peer's as we see it and our own.
+ * Behind a NAT one client shows one address to several of our addresses,
+ * and each pair has its own SAs.
+ */
 struct peer_key {
 	uint8_t family;
 	uint8_t addr[16];
+	uint8_t local[16];
 };
 
 struct engine;
@@ -52,8 +58,6 @@ struct peer {
 	int state;
 	int initiator;
 	uint16_t port;             /* IPv4: the peer's UDP port as observed */
-	uint8_t local[16];         /* our address toward the peer (outer and inner) */
-	int have_local;
 	char name[256];            /* DNS name the key came from (initiator) */
 	struct as_hs hs;
 	struct as_keyrec rec;      /* initiator: the record used (key kept referenced) */
@@ -138,8 +142,9 @@ struct engine {
 uint64_t eng_now_ms(void);
 
 /* sa.c: the peer table, the SPI index and the per-peer queue */
-struct peer *sa_peer_find(struct engine *e, uint8_t family, const uint8_t *addr);
-struct peer *sa_peer_new(struct engine *e, uint8_t family, const uint8_t *addr);
+struct peer *sa_peer_find(struct engine *e, uint8_t family, const uint8_t *addr,
+			  const uint8_t *local);
+struct peer *sa_peer_new(struct engine *e, uint8_t family, const uint8_t *addr, const uint8_t *local);
 void sa_peer_free(struct engine *e, struct peer *p);
 int sa_spi_add(struct engine *e, uint32_t spi, struct peer *p, int fs);
 struct spi_ent *sa_spi_find(struct engine *e, uint32_t spi);

@@ -179,7 +179,7 @@ int net_send_msg_to(struct engine *e, uint8_t family, const uint8_t *addr, uint1
 
 int net_send_msg(struct engine *e, struct peer *p, const uint8_t *msg, size_t len)
 {
-	return net_send_msg_to(e, p->key.family, p->key.addr, p->port, p->have_local ? p->local : NULL,
+	return net_send_msg_to(e, p->key.family, p->key.addr, p->port, p->key.local,
 			       msg, len);
 }
 
@@ -188,9 +188,9 @@ int net_send_esp(struct engine *e, struct peer *p, const uint8_t *esp, size_t le
 	struct iovec iov = { .iov_base = (void *)esp, .iov_len = len };
 
 	if (p->key.family == 4)
-		return send_iov(e, e->udp4, 4, p->key.addr, p->port, p->have_local ? p->local : NULL,
+		return send_iov(e, e->udp4, 4, p->key.addr, p->port, p->key.local,
 				&iov, 1);
-	return send_iov(e, e->raw6_esp, 6, p->key.addr, 0, p->have_local ? p->local : NULL, &iov, 1);
+	return send_iov(e, e->raw6_esp, 6, p->key.addr, 0, p->key.local, &iov, 1);
 }
 
 int net_send_clear(struct engine *e, const uint8_t *pkt, size_t len, uint8_t family)

@@ -10,30 +10,31 @@
 #include "autosec/rng.h"
 #include "engine.h"
 
-static void make_key(struct peer_key *k, uint8_t family, const uint8_t *addr)
+static void make_key(struct peer_key *k, uint8_t family, const uint8_t *addr, const uint8_t *local)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = family;
 	memcpy(k->addr, addr, family == 6 ? 16 : 4);
+	memcpy(k->local, local, family == 6 ? 16 : 4);
 }
 
-struct peer *sa_peer_find(struct engine *e, uint8_t family, const uint8_t *addr)
+struct peer *sa_peer_find(struct engine *e, uint8_t family, const uint8_t *addr, const uint8_t *local)
 {
 	struct peer_key k;
 	struct peer *p = NULL;
 
-	make_key(&k, family, addr);
+	make_key(&k, family, addr, local);
 	HASH_FIND(hh, e->peers, &k, sizeof(k), p);
 	return p;
 }
 
-struct peer *sa_peer_new(struct engine *e, uint8_t family, const uint8_t *addr)
+struct peer *sa_peer_new(struct engine *e, uint8_t family, const uint8_t *addr, const uint8_t *local)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	make_key(&p->key, family, addr);
+	make_key(&p->key, family, addr, local);
 	p->created_ms = p->last_ms = eng_now_ms();
 	HASH_ADD(hh, e->peers, key, sizeof(p->key), p);
 	return p;
