@@ -37,43 +37,6 @@ static int contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
 	return m && n >= m && memmem(hay, n, needle, m) != NULL;
 }
 
-static int load_responder(const char *keyfile, struct as_rkey *rk)
-{
-	char path[4096], text[AS_REC_MAX_TEXT + 1];
-	struct as_keyrec rec;
-	struct as_diag d = { 0 };
-	FILE *f;
-	size_t n;
-	int rc;
-
-	rc = as_pkey_read_private(keyfile, &rk->priv, &d);
-	if (rc) {
-		fprintf(stderr, "responder key: %s\n", as_diag_msg(&d, rc));
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s.rec", keyfile);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "responder record %s: cannot open\n", path);
-		return -1;
-	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	memset(&rec, 0, sizeof(rec));
-	rc = as_keyrec_parse_text(text, n, &rec, &d);
-	if (rc) {
-		fprintf(stderr, "responder record %s: %s\n", path, as_diag_msg(&d, rc));
-		return -1;
-	}
-	rk->type = rec.key_type;
-	rk->tag = rec.key_tag;
-	memcpy(rk->digest[0], rec.digest, 32);
-	rk->n_digest = 1;
-	as_keyrec_free(&rec);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,8 +133,11 @@ int main(int argc, char **argv)
 	       contains(init, as_wbuf_len(&w), msg, strlen(msg)) ? "YES (bug!)" : "none");
 
 	printf("4. responder: open it with private key %s (key tag must match)\n", keyfile);
-	if (load_responder(keyfile, &rk))
+	rc = as_rkey_load(keyfile, &rk, &d);
+	if (rc) {
+		fprintf(stderr, "   responder key: %s\n", as_diag_msg(&d, rc));
 		goto out;
+	}
 	as_wbuf_init(&pw, got, sizeof(got));
 	rc = as_msg_open_init(&resp, &rk, 1, &pol, (uint64_t)time(NULL), AS_FRESHNESS_DEFAULT,
 			      &as_rng_system, 0x00c0ffee, init,
@@ -217,7 +183,7 @@ int main(int argc, char **argv)
 out:
 	as_hs_clear(&ini);
 	as_hs_clear(&resp);
-	EVP_PKEY_free(rk.priv);
+	as_rkey_free(&rk);
 	as_dns_result_free(&res);
 	as_dns_free(dns);
 	return ret;

@@ -69,49 +69,14 @@ static int load_keys(struct engine *e, char *err, size_t errlen)
 	for (size_t i = 0; i < c->n_keys; i++) {
 		struct as_rkey *k = &e->keys[e->n_keys];
 		struct as_diag d = { 0 };
-		struct as_keyrec rec;
-		char rpath[AS_CONF_PATH_MAX + 8], text[AS_REC_MAX_TEXT + 1];
-		FILE *f;
-		size_t n;
-		int rc;
+		int rc = as_rkey_load(c->key[i], k, &d);
 
-		rc = as_pkey_read_private(c->key[i], &k->priv, &d);
 		if (rc) {
 			snprintf(err, errlen, "key %s: %s", c->key[i], as_diag_msg(&d, rc));
 			return -1;
 		}
-		if (as_conf_rec_path(c->key[i], rpath, sizeof(rpath))) {
-			snprintf(err, errlen, "key %s: path too long", c->key[i]);
-			return -1;
-		}
-		f = fopen(rpath, "r");
-		if (!f) {
-			snprintf(err, errlen, "key %s: cannot read its record %s: %s", c->key[i], rpath,
-				 strerror(errno));
-			return -1;
-		}
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		memset(&rec, 0, sizeof(rec));
-		rc = as_keyrec_parse_text(text, n, &rec, &d);
-		if (rc) {
-			snprintf(err, errlen, "record %s: %s", rpath, as_diag_msg(&d, rc));
-			return -1;
-		}
-		if (EVP_PKEY_eq(rec.pub, k->priv) != 1) {
-			as_keyrec_free(&rec);
-			snprintf(err, errlen, "record %s does not hold the public half of %s", rpath,
-				 c->key[i]);
-			return -1;
-		}
-		k->type = rec.key_type;
-		k->tag = rec.key_tag;
-		memcpy(k->digest[0], rec.digest, 32);
-		k->n_digest = 1;
-		as_notice("responder key %s: %s-%u, key tag %u", c->key[i],
-			  rec.key_type == AS_KEY_RSA ? "RSA" : "X25519", rec.key_bits, rec.key_tag);
-		as_keyrec_free(&rec);
+		as_notice("responder key %s: %s, key tag %u", c->key[i],
+			  k->type == AS_KEY_RSA ? "RSA" : "X25519", k->tag);
 		e->n_keys++;
 	}
 	return 0;
@@ -208,7 +173,7 @@ void eng_fini(struct engine *e)
 		as_keylog_close(e->keylog);
 	e->keylog = NULL;
 	for (size_t i = 0; i < e->n_keys; i++)
-		EVP_PKEY_free(e->keys[i].priv);
+		as_rkey_free(&e->keys[i]);
 	e->n_keys = 0;
 	as_wipe(e->cookie_secret, sizeof(e->cookie_secret));
 }
@@ -628,10 +593,20 @@ static void on_error(struct engine *e, struct peer *p, const uint8_t *msg, size_
 		struct as_rbuf r;
 		uint32_t spi = 0;
 
+		const struct as_esp_sa *sa;
+		uint32_t seq = 0;
+
 		as_rbuf_init(&r, em.ref, sizeof(em.ref));
 		as_rbuf_u32(&r, &spi);
+		as_rbuf_u32(&r, &seq);
 		if (p->state != PEER_UP || (spi != p->hs.sa_out.spi && spi != p->hs.fs_out.spi))
 			return;
+		/* it must name a sequence number we used: off-path guessing is hard */
+		sa = spi == p->hs.fs_out.spi ? &p->hs.fs_out : &p->hs.sa_out;
+		if (seq == 0 || (!sa->esn && seq > sa->seq)) {
+			e->st.err_in_bad++;
+			return;
+		}
 		if (eng_now_ms() < p->next_tx_ms)
 			return; /* rate limit: a forged INVALID_SPI can only make us rekey */
 		as_notice("%s says it has no SA for SPI %08x (it restarted?): new handshake", a, spi);

@@ -4,6 +4,8 @@
  * keys derived from them.  Wire layouts are drawn in include/autosec/msg.h
  * and specified in docs/PROTOCOL.md section 3.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -52,6 +54,57 @@ const char *as_error_code_name(uint16_t code)
 static size_t addr_len(uint8_t family)
 {
 	return family == 6 ? 16 : 4;
+}
+
+int as_rkey_load(const char *keyfile, struct as_rkey *k, struct as_diag *d)
+{
+	char path[4096], text[AS_REC_MAX_TEXT + 2];
+	struct as_keyrec rec;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	memset(&rec, 0, sizeof(rec));
+	rc = as_pkey_read_private(keyfile, &k->priv, d);
+	if (rc)
+		return rc;
+	if ((size_t)snprintf(path, sizeof(path), "%s.rec", keyfile) >= sizeof(path)) {
+		rc = as_diag_set(d, AS_E_INVAL, "key file name too long: %s", keyfile);
+		goto fail;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		rc = as_diag_set(d, AS_E_IO, "cannot read %s, the record of %s: %s", path, keyfile,
+				 strerror(errno));
+		goto fail;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	rc = as_keyrec_parse_text(text, n, &rec, d);
+	if (rc)
+		goto fail;
+	if (EVP_PKEY_eq(rec.pub, k->priv) != 1) {
+		rc = as_diag_set(d, AS_E_REC_KEY, "%s does not hold the public half of %s", path, keyfile);
+		goto fail;
+	}
+	k->type = rec.key_type;
+	k->tag = rec.key_tag;
+	memcpy(k->digest[0], rec.digest, 32);
+	k->n_digest = 1;
+	as_keyrec_free(&rec);
+	return AS_OK;
+fail:
+	as_keyrec_free(&rec);
+	as_rkey_free(k);
+	return rc;
+}
+
+void as_rkey_free(struct as_rkey *k)
+{
+	EVP_PKEY_free(k->priv);
+	memset(k, 0, sizeof(*k));
 }
 
 /* The ESP layer wants no integrity transform at all for AEAD ciphers. */

@@ -43,7 +43,10 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 step "build + make check (-Werror)" build_and_check "$src/build/ci" --enable-werror
 step "make check under ASan+UBSan" build_and_check "$src/build/asan" --enable-werror --enable-sanitizers
 step "make distcheck" bash -c "cd '$src/build/ci' && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1 || { tail -80 distcheck.out; false; }"
-step "network scenarios (namespaces, needs root)" env top_srcdir="$src" top_builddir="$src/build/ci" bash tests/net/traffic.sh
+netrun() { env top_srcdir="$src" top_builddir="$src/build/ci" bash tests/net/traffic.sh "$@"; }
+step "network judge self-test (synthetic capture)" netrun --self-test
+step "network negative control (no helpers: cleartext must be seen)" netrun --control-plain
+step "network scenarios (namespaces, needs root)" netrun
 step "libFuzzer targets (bounded)" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 echo

@@ -196,6 +196,14 @@ struct as_rkey {
 	size_t n_digest;
 };
 
+/*
+ * Load a responder key: the private key file (0600, see as_pkey_read_private)
+ * and KEYFILE.rec, the record text published for it, whose digest the INITs
+ * are bound to.  Refuses a record that does not hold the key's public half.
+ */
+int as_rkey_load(const char *keyfile, struct as_rkey *k, struct as_diag *d);
+void as_rkey_free(struct as_rkey *k);
+
 /* Pick transforms: the record's preference order filtered by our policy. */
 int as_msg_choose(const struct as_keyrec *rec, const struct as_policy *pol,
 		  struct as_params *p, struct as_diag *d);
