@@ -51,7 +51,7 @@ zone() { # ORIGIN LINES-FILE -> a zone file on stdout
 zone 2.99.10.in-addr.arpa. "$work/lines4" > "$work/rev4.zone"
 zone 2.0.0.0.9.9.d.f.ip6.arpa. "$work/lines6" > "$work/rev6.zone"
 net_nsd_start "$work" "$work/rev4.zone:2.99.10.in-addr.arpa." "$work/rev6.zone:2.0.0.0.9.9.d.f.ip6.arpa."
-nsd_up() { ip netns exec "$NET_C" dig +short +time=1 +tries=1 @10.99.1.1 2.99.10.in-addr.arpa. SOA | grep -q hostmaster; }
+nsd_up() { ip netns exec "$NET_C" dig +short +time=1 +tries=1 @10.99.1.1 2.99.10.in-addr.arpa. SOA | grep >/dev/null -c hostmaster; }
 net_wait_for 10 nsd_up || net_die "NSD did not answer: $(cat "$work/nsd.out" "$work/nsd.log" 2>/dev/null)"
 echo "   the client asks DNS for the server's key, as the helper will:"
 run ip netns exec "$NET_C" dig +noall +answer +multi "$rev4" KEY | sed 's/^/   /'

@@ -148,7 +148,7 @@ EOF
 }
 
 answers_soa() {
-	"$dig" +short +time=1 +tries=1 @127.0.0.1 -p "$1" "$zone" SOA 2>/dev/null | grep -q hostmaster
+	"$dig" +short +time=1 +tries=1 @127.0.0.1 -p "$1" "$zone" SOA 2>/dev/null | grep >/dev/null -c hostmaster
 }
 
 port=
@@ -189,7 +189,7 @@ for n in x r big; do
 	short=$("$dig" +short +time=2 +tries=1 @127.0.0.1 -p "$port" "$n.$zone" KEY 2>&1 || true)
 	want=$(keyline $n | b64_of_keyline)
 	got=$(echo "$short" | awk '$1 == 512 && $2 == 4 && $3 == 253 { for (i = 4; i <= NF; i++) printf "%s", $i; print "" }')
-	if echo "$out" | grep -qi "bad label type\|formerr\|malformed"; then
+	if echo "$out" | grep >/dev/null -ci "bad label type\|formerr\|malformed"; then
 		bad "dig rejects the KEY of $n.$zone: $(echo "$out" | grep -i 'bad\|formerr\|malformed' | head -1)"
 	elif [ -n "$want" ] && [ "$got" = "$want" ]; then
 		ok "dig shows KEY 512 4 253 of $n.$zone equal to autosec-keygen's"
@@ -222,12 +222,12 @@ check_found() { # NAME KEYTYPE-TEXT TTL SOURCE-TEXT
 		return
 	fi
 	local miss=
-	echo "$so" | grep -q "$src" || miss="$miss source"
-	echo "$so" | grep -q "key: *$kt.*key tag $tag\$" || miss="$miss key-type/tag($kt,$tag)"
-	echo "$so" | grep -q "TTL: *$ttl s" || miss="$miss ttl($ttl)"
-	echo "$so" | grep -q "DNSSEC (AD): no" || miss="$miss AD"
-	echo "$so" | grep -q "ENCR_AES_GCM_16-256 *usable" || miss="$miss enc-list"
-	echo "$so" | grep -q "this host would use: ENCR_AES_GCM_16-256, no separate integrity (AEAD), CURVE25519" ||
+	echo "$so" | grep >/dev/null -c "$src" || miss="$miss source"
+	echo "$so" | grep >/dev/null -c "key: *$kt.*key tag $tag\$" || miss="$miss key-type/tag($kt,$tag)"
+	echo "$so" | grep >/dev/null -c "TTL: *$ttl s" || miss="$miss ttl($ttl)"
+	echo "$so" | grep >/dev/null -c "DNSSEC (AD): no" || miss="$miss AD"
+	echo "$so" | grep >/dev/null -c "ENCR_AES_GCM_16-256 *usable" || miss="$miss enc-list"
+	echo "$so" | grep >/dev/null -c "this host would use: ENCR_AES_GCM_16-256, no separate integrity (AEAD), CURVE25519" ||
 		miss="$miss choice"
 	if [ -z "$miss" ]; then
 		ok "lookup $n.$zone: exit 0, $src, $kt, key tag $tag, TTL $ttl"
@@ -247,10 +247,10 @@ check_found t "X25519, 256 bits" 4567 "TXT at _autosec.t.$zone"
 flags=$("$dig" +ignore +notcp +bufsize=1232 +time=2 +tries=1 @127.0.0.1 -p "$port" \
 	"rot.$zone" KEY 2>&1 | sed -n 's/.*;; flags: \([a-z ]*\);.*/\1/p')
 run_ctl "rot.$zone" --server "$server"
-if ! echo " $flags " | grep -q " tc "; then
+if ! echo " $flags " | grep >/dev/null -c " tc "; then
 	bad "rot.$zone: UDP answer not truncated (flags '$flags'): the TCP path is not tested"
-elif [ $rc -eq 0 ] && echo "$so" | grep -q "2 AutoSEC records, 2 usable" &&
-	echo "$so" | grep -q "key tag $(keytag rot)\$" && echo "$so" | grep -q "key tag $(keytag big)\$"; then
+elif [ $rc -eq 0 ] && echo "$so" | grep >/dev/null -c "2 AutoSEC records, 2 usable" &&
+	echo "$so" | grep >/dev/null -c "key tag $(keytag rot)\$" && echo "$so" | grep >/dev/null -c "key tag $(keytag big)\$"; then
 	ok "lookup rot.$zone: UDP answer truncated, both keys found over TCP"
 else
 	bad "lookup rot.$zone: exit $rc: $so $se"
@@ -258,11 +258,11 @@ fi
 
 run_ctl "legacy.$zone" --server "$server"
 miss=
-echo "$so" | grep -q "ENCR_3DES *refused: 64-bit block" || miss="$miss 3DES-refused"
-echo "$so" | grep -q "AUTH_HMAC_MD5_96 *refused: .*RFC 8221" || miss="$miss MD5-refused"
-echo "$so" | grep -q "MODP1536 *refused" || miss="$miss MODP1536-refused"
-echo "$so" | grep -q "unknown names (ignored): ENCR_FOO-128" || miss="$miss unknown-name"
-echo "$so" | grep -q "this host would use: ENCR_AES_CBC-128, AUTH_HMAC_SHA2_256_128, CURVE25519" ||
+echo "$so" | grep >/dev/null -c "ENCR_3DES *refused: 64-bit block" || miss="$miss 3DES-refused"
+echo "$so" | grep >/dev/null -c "AUTH_HMAC_MD5_96 *refused: .*RFC 8221" || miss="$miss MD5-refused"
+echo "$so" | grep >/dev/null -c "MODP1536 *refused" || miss="$miss MODP1536-refused"
+echo "$so" | grep >/dev/null -c "unknown names (ignored): ENCR_FOO-128" || miss="$miss unknown-name"
+echo "$so" | grep >/dev/null -c "this host would use: ENCR_AES_CBC-128, AUTH_HMAC_SHA2_256_128, CURVE25519" ||
 	miss="$miss choice"
 if [ $rc -eq 0 ] && [ -z "$miss" ]; then
 	ok "lookup legacy.$zone: refused and unknown entries shown, CBC+HMAC chosen"
@@ -272,21 +272,21 @@ else
 fi
 
 run_ctl "alien.$zone" --server "$server"
-if [ $rc -eq 1 ] && echo "$se" | grep -q "algorithm 8" && echo "$se" | grep -qi "RSASHA256"; then
+if [ $rc -eq 1 ] && echo "$se" | grep >/dev/null -c "algorithm 8" && echo "$se" | grep >/dev/null -ci "RSASHA256"; then
 	ok "lookup alien.$zone: exit 1, reason names the algorithm: $se"
 else
 	bad "lookup alien.$zone: exit $rc, stderr: $se"
 fi
 
 run_ctl "plain.$zone" --server "$server"
-if [ $rc -eq 1 ] && echo "$se" | grep -q "no KEY record at plain.$zone"; then
+if [ $rc -eq 1 ] && echo "$se" | grep >/dev/null -c "no KEY record at plain.$zone"; then
 	ok "lookup plain.$zone (no record): exit 1: $se"
 else
 	bad "lookup plain.$zone: exit $rc, stderr: $se"
 fi
 
 run_ctl "nx.$zone" --server "$server"
-if [ $rc -eq 1 ] && echo "$se" | grep -q "nx.$zone does not exist (NXDOMAIN)"; then
+if [ $rc -eq 1 ] && echo "$se" | grep >/dev/null -c "nx.$zone does not exist (NXDOMAIN)"; then
 	ok "lookup nx.$zone (no such name): exit 1: $se"
 else
 	bad "lookup nx.$zone: exit $rc, stderr: $se"
@@ -315,7 +315,7 @@ fi
 
 if [ -n "$have_v6" ]; then
 	run_ctl "x.$zone" --server "[::1]:$port"
-	if [ $rc -eq 0 ] && echo "$so" | grep -q "key tag $(keytag x)\$"; then
+	if [ $rc -eq 0 ] && echo "$so" | grep >/dev/null -c "key tag $(keytag x)\$"; then
 		ok "lookup over IPv6: --server [::1]:$port"
 	else
 		bad "lookup over IPv6 [::1]:$port: exit $rc: $se"
@@ -344,7 +344,7 @@ t1=$SECONDS
 kill "$silent_pid" 2>/dev/null || true
 wait "$silent_pid" 2>/dev/null || true
 silent_pid=
-if [ $rc -eq 1 ] && echo "$se" | grep -q "no answer for KEY x.$zone within" && [ $((t1 - t0)) -le 3 ]; then
+if [ $rc -eq 1 ] && echo "$se" | grep >/dev/null -c "no answer for KEY x.$zone within" && [ $((t1 - t0)) -le 3 ]; then
 	ok "silent server: exit 1 after $((t1 - t0)) s: $se"
 else
 	bad "silent server: exit $rc after $((t1 - t0)) s: $se"
@@ -353,13 +353,13 @@ fi
 # ---- usage errors
 
 run_ctl "x.$zone" --server "$server" --bogus
-if [ $rc -eq 2 ] && echo "$se" | grep -q '"--bogus"'; then
+if [ $rc -eq 2 ] && echo "$se" | grep >/dev/null -c '"--bogus"'; then
 	ok "unknown option: exit 2, quoted"
 else
 	bad "unknown option: exit $rc, stderr: $se"
 fi
 run_ctl "bad name.$zone" --server "$server"
-if [ $rc -eq 2 ] && echo "$se" | grep -q '"bad name.autosec.test"'; then
+if [ $rc -eq 2 ] && echo "$se" | grep >/dev/null -c '"bad name.autosec.test"'; then
 	ok "invalid name: exit 2, quoted"
 else
 	bad "invalid name: exit $rc, stderr: $se"

@@ -115,7 +115,7 @@ net_setup() {
 	NET_R=asrouter-$sfx
 	NET_S=asserver-$sfx
 	for ns in "$NET_C" "$NET_R" "$NET_S"; do
-		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+		if ip netns list | awk '{print $1}' | grep >/dev/null -cx "$ns"; then
 			net_die "namespace $ns exists already (another run with the same suffix?)"
 		fi
 		ip netns add "$ns" || net_die "cannot create network namespace $ns (ip netns add)"
@@ -218,7 +218,7 @@ net_leftovers() {
 	local ns
 	for ns in "$NET_C" "$NET_R" "$NET_S"; do
 		[ -n "$ns" ] || continue
-		ip netns list | awk '{print $1}' | grep -qx "$ns" && echo "namespace $ns"
+		ip netns list | awk '{print $1}' | grep >/dev/null -cx "$ns" && echo "namespace $ns"
 		[ -e "/etc/netns/$ns" ] && echo "/etc/netns/$ns"
 	done
 	return 0
