@@ -607,13 +607,13 @@ static void on_error(struct engine *e, struct peer *p, const uint8_t *msg, size_
 			e->st.err_in_bad++;
 			return;
 		}
-		if (eng_now_ms() < p->next_tx_ms)
+		if (eng_now_ms() < p->invalid_spi_ms)
 			return; /* rate limit: a forged INVALID_SPI can only make us rekey */
 		as_notice("%s says it has no SA for SPI %08x (it restarted?): new handshake", a, spi);
 		if (p->initiator) {
 			struct as_wbuf w;
 
-			p->next_tx_ms = eng_now_ms() + INVALID_SPI_GAP_MS;
+			p->invalid_spi_ms = eng_now_ms() + INVALID_SPI_GAP_MS;
 			sa_spi_del_peer(e, p);
 			/* re-key at once, carrying a dummy packet (next header 59,
 			 * RFC 4303 2.6), so the application's next packet finds a
@@ -1049,10 +1049,10 @@ int eng_tick(struct engine *e)
 			}
 			/* keep the NAT binding of an idle IPv4 initiator open (RFC 3948 2.3) */
 			if (p->initiator && p->key.family == 4 && now - p->last_ms >= KEEPALIVE_MS &&
-			    now >= p->next_tx_ms) {
+			    now >= p->next_ka_ms) {
 				static const uint8_t ka = 0xff;
 
-				p->next_tx_ms = now + KEEPALIVE_MS;
+				p->next_ka_ms = now + KEEPALIVE_MS;
 				net_send_esp(e, p, &ka, 1);
 			}
 			break;

@@ -74,7 +74,9 @@ struct peer {
 	int fs_active;             /* sending on the forward-secret SA */
 	int tries;
 	int cookie_used, refetched, stale_retry;
-	uint64_t next_tx_ms;       /* retransmission / hold-down deadline */
+	uint64_t next_tx_ms;       /* the next INIT retransmission */
+	uint64_t next_ka_ms;       /* the next NAT keepalive (IPv4 initiator) */
+	uint64_t invalid_spi_ms;   /* INVALID_SPI is believed again after this */
 	uint64_t until_ms;         /* NOKEY / FAILED: when to look again */
 	int logged_drop;
 	/* packets queued while LOOKUP/PENDING: a ring of fixed slots, allocated
