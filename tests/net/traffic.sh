@@ -11,7 +11,10 @@
 # leaves the client as an AutoSEC INIT, everything after it as ESP.  curl,
 # socat and python3's http.server are the applications.  The capture must
 # show no application byte in clear, and tshark (Wireshark's ESP dissector,
-# fed with the helpers' --keylog lines) must decrypt the ESP.
+# fed with the helpers' --keylog lines) must decrypt the ESP.  Two failure
+# scenarios follow the traffic: the server helper restarts (the client's next
+# ESP draws INVALID_SPI and a re-key), and the router drops the REPLYs for a
+# while (the INIT is retransmitted, the responder still keeps one SA).
 #
 #   bash tests/net/traffic.sh                 the scenario (needs autosec-helper)
 #   bash tests/net/traffic.sh --control-plain negative control: no helpers, all
@@ -86,7 +89,7 @@ dump_state() {
 		timeout 10 "$ctl" show --control "$tmp/server.sock" 2>&1 | sed 's/^/    /'
 	fi
 	for ns in "$NET_C" "$NET_S"; do
-		if [ -z "$ns" ] || ! ip netns list | grep -q "^$ns"; then continue; fi
+		if [ -z "$ns" ] || ! ip netns list | grep >/dev/null -c "^$ns"; then continue; fi
 		echo "---- policy routing in $ns"
 		{ ip -n "$ns" rule show; ip -n "$ns" -6 rule show
 		  ip -n "$ns" route show table "$TABLE_PEERS"; ip -n "$ns" -6 route show table "$TABLE_PEERS"
@@ -455,7 +458,7 @@ echo "   $NET_C  $NET_R  $NET_S"
 
 net_step "NSD on the router"
 net_nsd_start "$tmp" "fwd.zone:$ZONE" "rev4.zone:99.10.in-addr.arpa" "rev6.zone:9.9.d.f.ip6.arpa"
-nsd_up() { ip netns exec "$NET_C" dig +short +time=1 +tries=1 @10.99.1.1 "$ZONE" SOA | grep -q hostmaster; }
+nsd_up() { ip netns exec "$NET_C" dig +short +time=1 +tries=1 @10.99.1.1 "$ZONE" SOA | grep >/dev/null -c hostmaster; }
 if net_wait_for 15 nsd_up; then
 	net_ok "NSD answers on 10.99.1.1:53 inside $NET_R"
 else
@@ -487,15 +490,15 @@ if [ -x "$ctl" ]; then
 	for a in 10.99.2.2 10.99.2.3 10.99.2.4 fd99:2::4; do
 		n=${a##*[.:]}
 		out=$(ip netns exec "$NET_C" timeout 20 "$ctl" lookup "$a" --server 10.99.1.1 2>&1)
-		if echo "$out" | grep -q "this host would use: ${WANT_ENC[$n]}" &&
-			echo "$out" | grep -q "key tag ${KEYTAG[$n]}"; then
+		if echo "$out" | grep >/dev/null -c "this host would use: ${WANT_ENC[$n]}" &&
+			echo "$out" | grep >/dev/null -c "key tag ${KEYTAG[$n]}"; then
 			net_ok "client: autosec-ctl lookup $a -> ${WANT_ENC[$n]}, key tag ${KEYTAG[$n]}"
 		else
 			net_bad "client: autosec-ctl lookup $a: $(echo "$out" | tr '\n' '|' | cut -c1-300)"
 		fi
 	done
 	out=$(ip netns exec "$NET_C" timeout 20 "$ctl" lookup $NOKEY4 --server 10.99.1.1 2>&1)
-	if echo "$out" | grep -q "no KEY record"; then
+	if echo "$out" | grep >/dev/null -c "no KEY record"; then
 		net_ok "client: autosec-ctl lookup $NOKEY4: no key, as intended"
 	else
 		net_bad "client: autosec-ctl lookup $NOKEY4: $(echo "$out" | tr '\n' '|' | cut -c1-300)"
@@ -517,7 +520,7 @@ for n in 2 3 4 5; do
 	net_bg "$NET_S" "$tmp/udp4-$n.log" "$socat" "UDP4-RECVFROM:7000,bind=10.99.2.$n,fork" EXEC:cat
 	net_bg "$NET_S" "$tmp/udp6-$n.log" "$socat" "UDP6-RECVFROM:7000,bind=[fd99:2::$n],fork" EXEC:cat
 done
-listening() { ip netns exec "$NET_S" ss -ltnH 'sport = :8080' | grep -q .; }
+listening() { ip netns exec "$NET_S" ss -ltnH 'sport = :8080' | grep >/dev/null -c .; }
 udp_count() { ip netns exec "$NET_S" ss -lunH 'sport = :7000' | wc -l; }
 udp8() { [ "$(udp_count)" -ge 8 ]; }
 net_wait_for 10 listening || net_die "http.server does not listen on 8080: $(cat "$tmp/http.log")"
@@ -767,6 +770,339 @@ if [ $mode = full ]; then
 	udp_echo fd99:2::3 "policy required, keyed peer" && add_secret "udp ::3 required" "$UDP_LAST"
 fi
 
+# ---------------------------------------------------------------- show --json, deltas
+TABLE_STEER=4242
+ctl_json() { # WHO FILE: `autosec-ctl show --json` of the client or the server into FILE
+	local ns=$NET_S sock=$tmp/server.sock
+	[ "$1" = client ] && { ns=$NET_C; sock=$tmp/client.sock; }
+	ip netns exec "$ns" timeout 10 "$ctl" show --json --control "$sock" >"$2" 2>&1
+}
+jv() { # FILE EXPR [ARG...]: EXPR over the JSON in FILE (d; a = ARGs), "?" when it fails
+	"$PY" - "$@" <<'PY' 2>/dev/null || echo "?"
+import ipaddress, json, sys
+d = json.load(open(sys.argv[1]))
+a = sys.argv[3:]
+def same(x, y):
+    try:
+        return ipaddress.ip_address(x.split("%")[0]) == ipaddress.ip_address(y)
+    except ValueError:
+        return False
+def c(n): return d["counters"][n]
+def es(n): return d["errors_sent"].get(n, 0)
+def er(n): return d["errors_received"].get(n, 0)
+def peers(x): return [p for p in d["peers"] if same(p["peer"], x)]
+def one(x, k):
+    ps = peers(x)
+    return ps[0].get(k, "-") if len(ps) == 1 else "(%d entries)" % len(ps)
+print(eval(sys.argv[2]))
+PY
+}
+isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
+rule_counts() { # NS -> "IPv4 steer/peers, IPv6 steer/peers" rule counts of the helper
+	local f out=
+	for f in -4 -6; do
+		out="$out $(ip -n "$1" $f rule show | grep -c "lookup $TABLE_STEER\$")"
+		out="$out $(ip -n "$1" $f rule show | grep -c "lookup $TABLE_PEERS\$")"
+	done
+	echo "${out# }"
+}
+udp_try() { # ADDR WAIT: one datagram with a fresh string, no verdict; sets UDP_LAST
+	local a=$1 s dst got
+	s="autosec-udp-$$-$RANDOM$RANDOM-$a"
+	case $a in *:*) dst="UDP6:[$a]:7000" ;; *) dst="UDP4:$a:7000" ;; esac
+	UDP_LAST=$s
+	got=$(echo "$s" | ip netns exec "$NET_C" timeout $(($2 + 5)) socat -t "$2" - "$dst" \
+		2>>"$tmp/socat.err")
+	[ "$got" = "$s" ]
+}
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------- responder restart
+# The server helper loses every SA; the client's next ESP packet draws an
+# INVALID_SPI error, and the client must re-key at once instead of sending
+# into the void until the SA idles out (PROTOCOL.md 3.9.5).  The restarted
+# server starts from nothing, so the lost-REPLY step after this one meets a
+# responder with fresh state.
+RESTART_PEERS=(10.99.2.2 fd99:2::3) # the client (policy required) has SAs to these
+if [ $mode = full ]; then
+	net_step "server helper restarted: INVALID_SPI, then an immediate re-key"
+	ctl_json client "$tmp/rs-client-before.json"
+	declare -A OLD_SPI INITS_BEFORE
+	for a in "${RESTART_PEERS[@]}"; do
+		OLD_SPI[$a]=$(jv "$tmp/rs-client-before.json" 'one(a[0], "spi_out")' "$a")
+		st=$(jv "$tmp/rs-client-before.json" 'one(a[0], "state")' "$a")
+		INITS_BEFORE[$a]=$(grep -c "INIT to $a " "$tmp/helper-client2.log")
+		if [[ ${OLD_SPI[$a]} =~ ^[0-9a-f]{8}$ ]]; then
+			net_ok "restart: the client has an SA to $a ($st, out SPI ${OLD_SPI[$a]})"
+		else
+			net_bad "restart: the client has no single SA to $a: state $st, out SPI ${OLD_SPI[$a]}"
+		fi
+	done
+	# idle past the NAT keepalive interval (20 s) first: a keepalive once
+	# made the client ignore INVALID_SPI for the next 20 s
+	echo "   (the SAs idle for 21 s, so the IPv4 client sends a NAT keepalive)"
+	sleep 21
+	net_stop "$S_HELPER_PID" TERM
+	rc=$?
+	S_HELPER_PID=
+	left=$(rule_counts "$NET_S")
+	routes=$(for f in -4 -6; do
+		ip -n "$NET_S" $f route show table $TABLE_STEER
+		ip -n "$NET_S" $f route show table $TABLE_PEERS
+	done 2>/dev/null | grep -c .)
+	if [ $rc -eq 0 ] && [ "$left" = "0 0 0 0" ] && [ "$routes" = 0 ] && [ ! -e "$tmp/server.sock" ] &&
+		! ip -n "$NET_S" link show autosec0 >/dev/null 2>&1; then
+		net_ok "restart: the server helper exits with status 0 on SIGTERM and leaves no rule," \
+			"no route in tables $TABLE_STEER/$TABLE_PEERS, no control socket, no autosec0"
+	else
+		net_bad "restart: server helper stop: exit $rc; rules left (v4 steer/peers, v6 steer/peers)" \
+			"$left; $routes routes left in tables $TABLE_STEER/$TABLE_PEERS;" \
+			"control socket $([ -e "$tmp/server.sock" ] && echo LEFT || echo gone);" \
+			"autosec0 $(ip -n "$NET_S" link show autosec0 >/dev/null 2>&1 && echo LEFT || echo gone)"
+	fi
+	# the same options (and keylog, which is appended to); a new log file
+	start_helper server "$NET_S" "$tmp/helper-server2.log" "$tmp/server.keylog" "$tmp/server.sock" \
+		--key "$tmp/k2.key" --key "$tmp/k3.key" --key "$tmp/k4.key" \
+		--dns-server 10.99.2.1 --policy opportunistic ||
+		net_die "the server helper did not start again"
+	S_HELPER_PID=$HELPER_PID
+	got=$(rule_counts "$NET_S")
+	if [ "$got" = "1 1 1 1" ]; then
+		net_ok "restart: the server has exactly one copy of each of its two rules per family" \
+			"(lookup $TABLE_STEER and lookup $TABLE_PEERS, IPv4 and IPv6)"
+	else
+		net_bad "restart: the server's rules (v4 lookup $TABLE_STEER/$TABLE_PEERS, v6 the same):" \
+			"$got, want 1 1 1 1: $(ip -n "$NET_S" rule show | tr '\n' '|')" \
+			"$(ip -n "$NET_S" -6 rule show | tr '\n' '|')"
+	fi
+	for a in "${RESTART_PEERS[@]}"; do
+		# the first datagram goes under the SA the server forgot: it is lost,
+		# and its INVALID_SPI starts the re-key; the next one must come back
+		t0=$(date +%s.%N)
+		ok=
+		for try in 1 2 3; do
+			if udp_try "$a" 2; then
+				ok=$try
+				break
+			fi
+			add_secret "lost after the restart $a #$try" "$UDP_LAST"
+		done
+		if [ -n "$ok" ]; then
+			add_secret "udp $a after the restart" "$UDP_LAST"
+			net_ok "restart: socat UDP $a:7000 works again: echoed at attempt $ok of 3," \
+				"$(since "$t0") s after the first try"
+		else
+			net_bad "restart: socat UDP $a:7000: no echo in 3 attempts ($(since "$t0") s):" \
+				"$(tail -n 3 "$tmp/socat.err" | tr '\n' ' ')"
+		fi
+	done
+	sleep 0.5
+	ctl_json server "$tmp/rs-server-after.json"
+	ctl_json client "$tmp/rs-client-after.json"
+	n=$(jv "$tmp/rs-server-after.json" 'es("INVALID_SPI")')
+	m=$(jv "$tmp/rs-server-after.json" 'c("esp_no_sa")')
+	if isnum "$n" && [ "$n" -ge 1 ]; then
+		net_ok "restart: the server sent INVALID_SPI $n times (esp_no_sa $m)"
+	else
+		net_bad "restart: the server's errors_sent.INVALID_SPI is $n (esp_no_sa $m)"
+	fi
+	n=$(jv "$tmp/rs-client-after.json" 'er("INVALID_SPI")')
+	if isnum "$n" && [ "$n" -ge 1 ]; then
+		net_ok "restart: the client received INVALID_SPI $n times"
+	else
+		net_bad "restart: the client's errors_received.INVALID_SPI is $n"
+	fi
+	for a in "${RESTART_PEERS[@]}"; do
+		inits=$(grep -c "INIT to $a " "$tmp/helper-client2.log")
+		said=$(grep -F "says it has no SA for SPI ${OLD_SPI[$a]}" "$tmp/helper-client2.log" |
+			grep -F -- "$a" | head -1)
+		new=$(jv "$tmp/rs-client-after.json" 'one(a[0], "spi_out")' "$a")
+		st=$(jv "$tmp/rs-client-after.json" 'one(a[0], "state")' "$a")
+		if [ -n "$said" ] && [ "$inits" -gt "${INITS_BEFORE[$a]}" ] && [ "$st" = up ] &&
+			[ "$new" != "${OLD_SPI[$a]}" ]; then
+			net_ok "restart: the client re-keyed with $a: INIT lines ${INITS_BEFORE[$a]} -> $inits," \
+				"out SPI ${OLD_SPI[$a]} -> $new; log: ${said#*] }"
+		else
+			net_bad "restart: the client and $a: INIT lines ${INITS_BEFORE[$a]} -> $inits, state $st," \
+				"out SPI ${OLD_SPI[$a]} -> $new; INVALID_SPI log line: '${said:-none}'"
+		fi
+	done
+	# the server sees the client as 10.99.2.1 (NAT) and fd99:1::2
+	for a in 10.99.2.1 fd99:1::2; do
+		line=$(grep -E "SA up: peer $a \(it initiated\)" "$tmp/helper-server2.log" | head -1)
+		if [ -n "$line" ]; then
+			net_ok "restart: the restarted server's log has the new SA: ${line#*SA up: }"
+		else
+			net_bad "restart: no 'SA up: peer $a (it initiated)' in helper-server2.log"
+		fi
+	done
+fi
+
+# ---------------------------------------------------------------- lost REPLY
+# nftables in the router drops the REPLYs of one server for 2.5 s while curl
+# connects to it: the client retransmits the same INIT (after 1 s, then 2 s
+# more), the server answers each copy with its stored REPLY and keeps ONE SA.
+# Neither helper has met .4 or ::4 before (the client was restarted for the
+# policy step, the server just now).
+LOST=(10.99.2.4 fd99:2::4)
+declare -A LOST_RETX LOST_DROPPED LOST_DUP LOST_T0 LOST_T1
+if [ $mode = full ]; then
+	net_step "lost REPLY: the INIT is retransmitted, the responder keeps one SA"
+	for a in "${LOST[@]}"; do
+		case $a in
+		*:*)
+			cli=fd99:1::2 url="http://[$a]:8080/small"
+			# IPv6: next header 253, the message starts Version 1, Type 2
+			match="ip6 saddr $a meta l4proto 253 @th,0,16 0x0102"
+			;;
+		*)
+			cli=10.99.2.1 url="http://$a:8080/small"
+			# IPv4: UDP from port 4500, 12 zero octets, then Version 1, Type 2
+			match="ip saddr $a udp sport 4500 @th,64,96 0 @th,160,16 0x0102"
+			;;
+		esac
+		ctl_json client "$tmp/lost-client-before.json"
+		ctl_json server "$tmp/lost-server-before.json"
+		LOST_T0[$a]=$(date +%s.%N)
+		if ! ip netns exec "$NET_R" nft -f - <<NFT 2>"$tmp/nft-lost.err"
+table inet autosec_lost {
+	chain lost {
+		type filter hook forward priority filter; policy accept;
+		$match counter drop
+	}
+}
+NFT
+		then
+			net_bad "lost REPLY: nft does not take the rule '$match': $(tr '\n' ' ' <"$tmp/nft-lost.err")"
+			continue
+		fi
+		net_bg "$NET_R" "$tmp/nft-lost-$a.log" sh -c \
+			'sleep 2.5; nft list table inet autosec_lost; nft delete table inet autosec_lost'
+		undrop=$NET_LAST_PID
+		fetch "$url" "$sum_small" "1 MiB, REPLYs from $a dropped for the first 2.5 s" 40
+		LOST_T1[$a]=$(date +%s.%N)
+		for _ in $(seq 1 50); do kill -0 "$undrop" 2>/dev/null || break; sleep 0.1; done
+		net_stop "$undrop"
+		ip netns exec "$NET_R" nft delete table inet autosec_lost 2>/dev/null &&
+			echo "   (the drop rule was still there: removed)"
+		LOST_DROPPED[$a]=$(sed -n 's/.* counter packets \([0-9]*\) .*/\1/p' "$tmp/nft-lost-$a.log")
+		if isnum "${LOST_DROPPED[$a]}" && [ "${LOST_DROPPED[$a]}" -ge 1 ]; then
+			net_ok "lost REPLY: the router dropped ${LOST_DROPPED[$a]} REPLY(s) from $a ($match)"
+		else
+			net_bad "lost REPLY: the rule '$match' dropped '${LOST_DROPPED[$a]}' packets:" \
+				"$(tr '\n' ' ' <"$tmp/nft-lost-$a.log")"
+		fi
+		ctl_json client "$tmp/lost-client-after.json"
+		ctl_json server "$tmp/lost-server-after.json"
+		# deltas of the counters and of the peers with the client's address
+		read -r rb ra db da sb sa pb pa <<<"$( {
+			jv "$tmp/lost-client-before.json" 'c("init_retx")'
+			jv "$tmp/lost-client-after.json" 'c("init_retx")'
+			jv "$tmp/lost-server-before.json" 'c("init_dup")'
+			jv "$tmp/lost-server-after.json" 'c("init_dup")'
+			jv "$tmp/lost-server-before.json" 'c("sa_created")'
+			jv "$tmp/lost-server-after.json" 'c("sa_created")'
+			jv "$tmp/lost-server-before.json" 'len(peers(a[0]))' "$cli"
+			jv "$tmp/lost-server-after.json" 'len(peers(a[0]))' "$cli"
+			} | tr '\n' ' ')"
+		if isnum "$rb" && isnum "$ra" && [ $((ra - rb)) -ge 1 ]; then
+			LOST_RETX[$a]=$((ra - rb))
+			net_ok "lost REPLY: the client retransmitted the INIT to $a $((ra - rb)) times" \
+				"(init_retx $rb -> $ra)"
+		else
+			net_bad "lost REPLY: the client's init_retx $rb -> $ra: no retransmission to $a"
+		fi
+		if isnum "$db" && isnum "$da" && [ $((da - db)) -ge 1 ]; then
+			LOST_DUP[$a]=$((da - db))
+			net_ok "lost REPLY: the server recognised $((da - db)) duplicate INIT(s)" \
+				"(init_dup $db -> $da)"
+		else
+			net_bad "lost REPLY: the server's init_dup $db -> $da: no duplicate INIT recognised"
+		fi
+		# the client's SA and the server's entry with the same SPIs, crosswise
+		cout=$(jv "$tmp/lost-client-after.json" 'one(a[0], "spi_out")' "$a")
+		cin=$(jv "$tmp/lost-client-after.json" 'one(a[0], "spi_in")' "$a")
+		cst=$(jv "$tmp/lost-client-after.json" 'one(a[0], "state")' "$a")
+		match_n=$(jv "$tmp/lost-server-after.json" \
+			'len([p for p in peers(a[0]) if p.get("spi_in") == a[1] and
+			      p.get("spi_out") == a[2] and p["state"] == "up"])' \
+			"$cli" "$cout" "$cin")
+		if isnum "$sb" && isnum "$sa" && [ $((sa - sb)) -eq 1 ] && isnum "$pb" && isnum "$pa" &&
+			[ $((pa - pb)) -eq 1 ] && [ "$match_n" = 1 ] && [ "$cst" = up ]; then
+			net_ok "lost REPLY: one SA for $cli<->$a on the server: sa_created $sb -> $sa," \
+				"entries for $cli $pb -> $pa, one with the client's SPIs (out $cout, in $cin)"
+		else
+			net_bad "lost REPLY: SAs for $cli<->$a on the server: sa_created $sb -> $sa (want +1)," \
+				"entries for $cli $pb -> $pa (want +1), $match_n with the client's SPIs out $cout" \
+				"in $cin (want 1); client state $cst"
+		fi
+		n=$(grep -c "INIT to $a " "$tmp/helper-client2.log")
+		if [ "$n" = 1 ]; then
+			net_ok "lost REPLY: the client's log has one handshake with $a (one 'INIT to $a' line)"
+		else
+			net_bad "lost REPLY: $n 'INIT to $a' lines in the client's log, want 1 (no new handshake)"
+		fi
+	done
+fi
+
+# lost_capture_check: during each lost-REPLY step the INITs on both links are
+# identical copies, as many as the client sent, and the server's REPLYs to
+# them are identical too; cli0 lacks the ones the router dropped.
+lost_msgs() { # CAP ADDR T0 T1 TYPE: the messages of TYPE (0101 INIT to ADDR, 0102
+	# REPLY from ADDR) between T0 and T1 in tshark-msgs-CAP.txt, one hex line each
+	awk -F'\t' -v a="$2" -v t0="$3" -v t1="$4" -v ty="$5" '
+		$1 + 0 < t0 + 0 || $1 + 0 > t1 + 0 { next }
+		{
+			m = $6 != "" ? substr($6, 25) : $7    # IPv4: after the 12-octet marker
+			if (ty == "0101") peer = $3 != "" ? $3 : $5
+			else peer = $2 != "" ? $2 : $4
+		}
+		peer == a && substr(m, 1, 4) == ty { print m }' "$tmp/tshark-msgs-$1.txt"
+}
+lost_capture_check() {
+	local a cap sent want inits replies ninit nrep dinit drep
+	local m4=00:00:00:00:00:00:00:00:00:00:00:00 # the marker in UDP 4500
+	net_step "lost REPLY in the capture"
+	# every AutoSEC message on each link; no ESP profile (nothing to decrypt
+	# here, and tshark is much faster without)
+	mkdir -p "$tmp/xdg-none"
+	for cap in srv cli; do
+		XDG_CONFIG_HOME=$tmp/xdg-none HOME=$tmp/xdg-none timeout 120 tshark -n -r "$tmp/$cap.pcap" \
+			-Y "(udp.port == 4500 && udp.payload[0:12] == $m4) || ipv6.nxt == 253" \
+			-T fields -E occurrence=f -e frame.time_epoch -e ip.src -e ip.dst -e ipv6.src \
+			-e ipv6.dst -e udp.payload -e data.data >"$tmp/tshark-msgs-$cap.txt" 2>/dev/null ||
+			net_bad "tshark on $cap.pcap (AutoSEC messages): exit $?"
+	done
+	for a in "${LOST[@]}"; do
+		if ! isnum "${LOST_RETX[$a]:-}"; then
+			net_bad "lost REPLY: no retransmission count for $a to check"
+			continue
+		fi
+		sent=$((1 + LOST_RETX[$a]))
+		for cap in srv cli; do
+			# only this step's packets: the first client met .4 and ::4 earlier
+			inits=$(lost_msgs $cap "$a" "${LOST_T0[$a]}" "${LOST_T1[$a]}" 0101)
+			replies=$(lost_msgs $cap "$a" "${LOST_T0[$a]}" "${LOST_T1[$a]}" 0102)
+			ninit=$(grep -c . <<<"$inits")
+			nrep=$(grep -c . <<<"$replies")
+			dinit=$(sort -u <<<"$inits" | grep -c .)
+			drep=$(sort -u <<<"$replies" | grep -c .)
+			# REPLYs: one for the INIT and one per duplicate, minus on cli0
+			# (behind the router) the dropped ones
+			want=$((1 + ${LOST_DUP[$a]:-0}))
+			[ $cap = cli ] && want=$((want - ${LOST_DROPPED[$a]:-0}))
+			if [ "$ninit" = "$sent" ] && [ "$dinit" = 1 ] && [ "$nrep" = "$want" ] &&
+				[ "$drep" = 1 ]; then
+				net_ok "lost REPLY on $cap.pcap: $ninit identical INITs to $a," \
+					"$nrep identical REPLY(s) back (${LOST_DROPPED[$a]} dropped in the router)"
+			else
+				net_bad "lost REPLY on $cap.pcap: $ninit INITs to $a ($dinit distinct)," \
+					"want $sent identical; $nrep REPLYs ($drep distinct), want $want identical"
+			fi
+		done
+	done
+}
+
 net_step "the capture"
 sleep 1
 [ $mode != full ] || dump_state >"$tmp/state-before-stop.txt" 2>&1
@@ -795,6 +1131,7 @@ if [ $mode = full ]; then
 	fi
 fi
 judge_all
+[ $mode != full ] || lost_capture_check
 
 # ---------------------------------------------------------------- the end
 net_step "teardown (after ${SECONDS} s)"
