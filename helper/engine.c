@@ -348,8 +348,12 @@ static void start_handshake(struct engine *e, struct peer *p)
 			break;
 		e->st.tun_bad++;
 	}
-	if (!n)
-		return; /* nothing to carry; the next packet starts it */
+	if (!n) {
+		/* nothing to carry: the next packet starts the handshake */
+		p->state = PEER_FAILED;
+		p->until_ms = 0;
+		return;
+	}
 	p->hs.p.family = p->key.family;
 	p->hs.p.next_header = ip.proto;
 	memcpy(p->hs.p.src, p->key.local, sizeof(p->hs.p.src));
