@@ -40,9 +40,6 @@
 #define COOKIE_ROTATE_MS 120000
 #define NONCE_CACHE_MAX 65536
 
-static struct as_route_cfg route_cfg;
-static char tun_name[16];
-static struct as_keylog keylog;
 
 uint64_t eng_now_ms(void)
 {
@@ -104,31 +101,30 @@ int eng_init(struct engine *e, const struct as_conf *conf, char *err, size_t err
 		return -1;
 	}
 	if (conf->keylog[0]) {
-		rc = as_keylog_open(&keylog, conf->keylog, &d);
+		rc = as_keylog_open(&e->keylog, conf->keylog, &d);
 		if (rc) {
 			snprintf(err, errlen, "keylog: %s", as_diag_msg(&d, rc));
 			return -1;
 		}
-		e->keylog = &keylog;
+		e->have_keylog = 1;
 		as_warn("exporting ESP keys to %s: anyone who reads it can decrypt the traffic",
 			conf->keylog);
 	}
-	rc = as_tun_open(conf->tun, conf->mtu, &e->tun_fd, tun_name, &d);
+	rc = as_tun_open(conf->tun, conf->mtu, &e->tun_fd, e->tun_name, &d);
 	if (rc) {
 		snprintf(err, errlen, "TUN %s: %s", conf->tun, as_diag_msg(&d, rc));
 		return -1;
 	}
-	memset(&route_cfg, 0, sizeof(route_cfg));
-	route_cfg.ifname = tun_name;
-	route_cfg.mark_steer = conf->mark_steer;
-	route_cfg.mark_out = conf->mark_out;
-	route_cfg.mark_mask = conf->mark_mask;
-	route_cfg.table_steer = conf->table_steer;
-	route_cfg.table_peers = conf->table_peers;
-	route_cfg.prio = conf->rule_priority;
+	e->route.ifname = e->tun_name;
+	e->route.mark_steer = conf->mark_steer;
+	e->route.mark_out = conf->mark_out;
+	e->route.mark_mask = conf->mark_mask;
+	e->route.table_steer = conf->table_steer;
+	e->route.table_peers = conf->table_peers;
+	e->route.prio = conf->rule_priority;
 	/* set before setup, so that eng_fini tears down whatever was installed */
-	e->route_cfg = &route_cfg;
-	rc = as_route_setup(&route_cfg, &d);
+	e->have_route = 1;
+	rc = as_route_setup(&e->route, &d);
 	if (rc) {
 		snprintf(err, errlen, "routing: %s", as_diag_msg(&d, rc));
 		return -1;
@@ -160,18 +156,18 @@ void eng_fini(struct engine *e)
 		HASH_DEL(e->nonces, n);
 		free(n);
 	}
-	if (e->route_cfg)
-		as_route_teardown(e->route_cfg);
-	e->route_cfg = NULL;
+	if (e->have_route)
+		as_route_teardown(&e->route);
+	e->have_route = 0;
 	net_close(e);
 	as_tun_close(e->tun_fd);
 	e->tun_fd = -1;
 	if (e->dns)
 		as_dns_free(e->dns);
 	e->dns = NULL;
-	if (e->keylog)
-		as_keylog_close(e->keylog);
-	e->keylog = NULL;
+	if (e->have_keylog)
+		as_keylog_close(&e->keylog);
+	e->have_keylog = 0;
 	for (size_t i = 0; i < e->n_keys; i++)
 		as_rkey_free(&e->keys[i]);
 	e->n_keys = 0;
@@ -197,13 +193,13 @@ static void log_sa(const struct peer *p, const char *what)
  * addresses than either helper, and the SPI alone tells the SAs apart. */
 static void export_keys(struct engine *e, struct peer *p)
 {
-	if (!e->keylog)
+	if (!e->have_keylog)
 		return;
-	as_keylog_sa(e->keylog, p->key.family, NULL, NULL, &p->hs.sa_out);
-	as_keylog_sa(e->keylog, p->key.family, NULL, NULL, &p->hs.sa_in);
+	as_keylog_sa(&e->keylog, p->key.family, NULL, NULL, &p->hs.sa_out);
+	as_keylog_sa(&e->keylog, p->key.family, NULL, NULL, &p->hs.sa_in);
 	if (p->hs.has_fs) {
-		as_keylog_sa(e->keylog, p->key.family, NULL, NULL, &p->hs.fs_out);
-		as_keylog_sa(e->keylog, p->key.family, NULL, NULL, &p->hs.fs_in);
+		as_keylog_sa(&e->keylog, p->key.family, NULL, NULL, &p->hs.fs_out);
+		as_keylog_sa(&e->keylog, p->key.family, NULL, NULL, &p->hs.fs_in);
 	}
 }
 
@@ -220,7 +216,7 @@ static void peer_drop(struct engine *e, struct peer *p)
 			shared = 1;
 	}
 	if (p->route_added && !shared)
-		as_route_peer_del(e->route_cfg, p->key.family == 6 ? AF_INET6 : AF_INET, p->key.addr);
+		as_route_peer_del(&e->route, p->key.family == 6 ? AF_INET6 : AF_INET, p->key.addr);
 	as_dns_cancel(e->dns, p);
 	sa_peer_free(e, p);
 }
@@ -262,7 +258,7 @@ static void send_esp(struct engine *e, struct peer *p, const struct as_ippkt *ip
 	as_wbuf_init(&w, e->wire, sizeof(e->wire));
 	rc = as_esp_encap(sa, &as_rng_system, NULL, ip->proto, ip->l4, ip->l4_len, &w);
 	if (rc) {
-		e->st.esp_bad[rc % 8]++;
+		e->st.esp_rejected++;
 		return;
 	}
 	if (net_send_esp(e, p, as_wbuf_data(&w), as_wbuf_len(&w)) == AS_OK) {
@@ -317,7 +313,10 @@ static void flush_clear_or_drop(struct engine *e, struct peer *p, const char *wh
 		as_notice("no AutoSEC for %s (%s): sending in clear (policy opportunistic)", a, why);
 	p->logged_drop = 1;
 	while ((n = sa_queue_pop(p, buf, sizeof(e->pkt)))) {
-		if (net_send_clear(e, buf, n, p->key.family) == AS_OK)
+		struct as_ippkt ip;
+
+		if (as_pkt_parse(buf, n, &ip) == AS_OK &&
+		    net_send_clear(e, buf, n, ip.family, ip.dst) == AS_OK)
 			e->st.clear_out++;
 	}
 	sa_queue_clear(p);
@@ -496,7 +495,7 @@ static void outbound(struct engine *e, const uint8_t *pkt, size_t n, const struc
 			return;
 		}
 		if (p->state == PEER_NOKEY && e->conf->policy == AS_CONF_OPPORTUNISTIC) {
-			if (net_send_clear(e, pkt, n, ip->family) == AS_OK)
+			if (net_send_clear(e, pkt, n, ip->family, ip->dst) == AS_OK)
 				e->st.clear_out++;
 		} else {
 			e->st.dropped_required++;
@@ -882,7 +881,6 @@ static void on_init(struct engine *e, uint8_t family, const uint8_t *src, uint16
 	p->port = sport;
 	p->hs = *hs; /* the SAs move into the peer */
 	memset(hs, 0, sizeof(*hs));
-	memcpy(p->params_digest, digest, 32);
 	p->init = malloc(len);
 	as_wbuf_init(&w, e->wire, sizeof(e->wire));
 	if (!p->init || as_msg_build_reply(&p->hs, &w, &d)) {
@@ -903,7 +901,7 @@ static void on_init(struct engine *e, uint8_t family, const uint8_t *src, uint16
 		goto out;
 	}
 	nonce_add(e, &p->hs.p, digest);
-	if (as_route_peer_add(e->route_cfg, family == 6 ? AF_INET6 : AF_INET, src, &d) == AS_OK)
+	if (as_route_peer_add(&e->route, family == 6 ? AF_INET6 : AF_INET, src, &d) == AS_OK)
 		p->route_added = 1;
 	else
 		as_warn("cannot route replies to %s into the TUN: %s", a, d.msg);
@@ -962,7 +960,7 @@ void eng_esp_input(struct engine *e, uint8_t family, const uint8_t *src, uint16_
 
 	e->st.esp_in++;
 	if (as_esp_peek_spi(esp, len, &spi)) {
-		e->st.esp_bad[AS_E_ESP_SPI % 8]++;
+		e->st.esp_rejected++;
 		return;
 	}
 	s = sa_spi_find(e, spi);
@@ -989,7 +987,7 @@ void eng_esp_input(struct engine *e, uint8_t family, const uint8_t *src, uint16_
 	as_wbuf_init(&w, e->pkt, sizeof(e->pkt));
 	rc = as_esp_decap(sa, esp, len, &nh, &w);
 	if (rc) {
-		e->st.esp_bad[rc % 8]++;
+		e->st.esp_rejected++;
 		return;
 	}
 	/* NAT rebinding: follow the peer's port once its packet verified */

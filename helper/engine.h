@@ -22,7 +22,9 @@
 
 #include "autosec/alg.h"
 #include "autosec/dns.h"
+#include "autosec/keylog.h"
 #include "autosec/msg.h"
+#include "autosec/route.h"
 
 struct as_conf;
 struct as_wbuf;
@@ -70,7 +72,6 @@ struct peer {
 	size_t first_len;
 	uint8_t *reply;            /* responder: the REPLY, resent for a retransmitted INIT */
 	size_t reply_len;
-	uint8_t params_digest[32]; /* responder: identifies a retransmitted INIT */
 	int fs_active;             /* sending on the forward-secret SA */
 	int tries;
 	int cookie_used, refetched, stale_retry;
@@ -108,7 +109,7 @@ struct nonce_ent {
 /* Counters of everything that can go wrong, shown by autosec-ctl show. */
 struct eng_stats {
 	uint64_t tun_in, tun_bad, tun_local_scope, net_in, net_bad;
-	uint64_t esp_in, esp_out, esp_no_sa, esp_bad[8];
+	uint64_t esp_in, esp_out, esp_no_sa, esp_rejected;
 	uint64_t init_sent, init_retx, init_in, init_bad, init_dup, reply_in, reply_bad;
 	uint64_t err_sent[16], err_in[16], err_in_bad;
 	uint64_t clear_out, dropped_required, queue_full, dns_fail, no_proposal;
@@ -125,8 +126,11 @@ struct engine {
 	struct spi_ent *spis;      /* by SPI */
 	int tun_fd;
 	int udp4, raw6_msg, raw6_esp, raw4_out, raw6_out;
-	void *route_cfg;           /* const struct as_route_cfg * */
-	void *keylog;              /* struct as_keylog *, NULL when off */
+	char tun_name[16];
+	struct as_route_cfg route;
+	int have_route;            /* rules may be installed: tear down at exit */
+	struct as_keylog keylog;
+	int have_keylog;
 	struct eng_stats st;
 	uint8_t cookie_secret[2][32];
 	uint64_t cookie_rotated_ms;
@@ -169,7 +173,8 @@ int net_send_esp(struct engine *e, struct peer *p, const uint8_t *esp, size_t le
 int net_send_msg_to(struct engine *e, uint8_t family, const uint8_t *addr, uint16_t port,
 		    const uint8_t *local, const uint8_t *msg, size_t len);
 /* A packet from the TUN sent on in clear (opportunistic policy). */
-int net_send_clear(struct engine *e, const uint8_t *pkt, size_t len, uint8_t family);
+int net_send_clear(struct engine *e, const uint8_t *pkt, size_t len, uint8_t family,
+		   const uint8_t *dst);
 /* Read what is waiting on fd and hand each datagram to the engine. */
 void net_input(struct engine *e, int fd);
 

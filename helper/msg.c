@@ -85,20 +85,29 @@ int as_rkey_load(const char *keyfile, struct as_rkey *k, struct as_diag *d)
 	rc = as_keyrec_parse_text(text, n, &rec, d);
 	if (rc)
 		goto fail;
-	if (EVP_PKEY_eq(rec.pub, k->priv) != 1) {
-		rc = as_diag_set(d, AS_E_REC_KEY, "%s does not hold the public half of %s", path, keyfile);
+	rc = as_rkey_set(k, k->priv, &rec, d);
+	if (rc) {
+		as_diag_set(d, rc, "%s does not hold the public half of %s", path, keyfile);
 		goto fail;
 	}
-	k->type = rec.key_type;
-	k->tag = rec.key_tag;
-	memcpy(k->digest[0], rec.digest, 32);
-	k->n_digest = 1;
 	as_keyrec_free(&rec);
 	return AS_OK;
 fail:
 	as_keyrec_free(&rec);
 	as_rkey_free(k);
 	return rc;
+}
+
+int as_rkey_set(struct as_rkey *k, EVP_PKEY *priv, const struct as_keyrec *rec, struct as_diag *d)
+{
+	if (EVP_PKEY_eq(rec->pub, priv) != 1)
+		return as_diag_set(d, AS_E_REC_KEY, "the record does not hold the key's public half");
+	k->priv = priv;
+	k->type = rec->key_type;
+	k->tag = rec->key_tag;
+	memcpy(k->digest[0], rec->digest, 32);
+	k->n_digest = 1;
+	return AS_OK;
 }
 
 void as_rkey_free(struct as_rkey *k)

@@ -20,7 +20,6 @@
 #include "autosec/err.h"
 #include "autosec/log.h"
 #include "autosec/msg.h"
-#include "autosec/pkt.h"
 #include "engine.h"
 
 #define NET_BUDGET 64 /* datagrams per wake-up and socket: keeps the loop fair */
@@ -101,6 +100,21 @@ void net_close(struct engine *e)
 	}
 }
 
+/* One control message (the source address) into buf for sendmsg. */
+static void put_cmsg(struct msghdr *m, void *buf, size_t cap, int level, int type, const void *data,
+		     size_t len)
+{
+	struct cmsghdr *cm;
+
+	m->msg_control = buf;
+	m->msg_controllen = cap;
+	cm = CMSG_FIRSTHDR(m);
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+}
+
 /* sendmsg with our source address pinned, so replies leave from the address
  * the peer talks to (a server may have several). */
 static int send_iov(struct engine *e, int fd, uint8_t family, const uint8_t *addr, uint16_t port,
@@ -115,42 +129,29 @@ static int send_iov(struct engine *e, int fd, uint8_t family, const uint8_t *add
 		char b6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cbuf;
 	struct msghdr m = { .msg_name = &to, .msg_iov = iov, .msg_iovlen = (size_t)niov };
-	struct cmsghdr *cm;
 
 	memset(&to, 0, sizeof(to));
 	memset(&cbuf, 0, sizeof(cbuf));
 	if (family == 4) {
+		struct in_pktinfo pi = { 0 };
+
 		to.in.sin_family = AF_INET;
 		to.in.sin_port = htons(port);
 		memcpy(&to.in.sin_addr, addr, 4);
 		m.msg_namelen = sizeof(to.in);
 		if (local) {
-			struct in_pktinfo pi = { 0 };
-
 			memcpy(&pi.ipi_spec_dst, local, 4);
-			m.msg_control = cbuf.b4;
-			m.msg_controllen = sizeof(cbuf.b4);
-			cm = CMSG_FIRSTHDR(&m);
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			put_cmsg(&m, cbuf.b4, sizeof(cbuf.b4), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
 	} else {
+		struct in6_pktinfo pi = { 0 };
+
 		to.in6.sin6_family = AF_INET6;
 		memcpy(&to.in6.sin6_addr, addr, 16);
 		m.msg_namelen = sizeof(to.in6);
 		if (local) {
-			struct in6_pktinfo pi = { 0 };
-
 			memcpy(&pi.ipi6_addr, local, 16);
-			m.msg_control = cbuf.b6;
-			m.msg_controllen = sizeof(cbuf.b6);
-			cm = CMSG_FIRSTHDR(&m);
-			cm->cmsg_level = IPPROTO_IPV6;
-			cm->cmsg_type = IPV6_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			put_cmsg(&m, cbuf.b6, sizeof(cbuf.b6), IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 		}
 	}
 	if (sendmsg(fd, &m, 0) < 0) {
@@ -193,15 +194,13 @@ int net_send_esp(struct engine *e, struct peer *p, const uint8_t *esp, size_t le
 	return send_iov(e, e->raw6_esp, 6, p->key.addr, 0, p->key.local, &iov, 1);
 }
 
-int net_send_clear(struct engine *e, const uint8_t *pkt, size_t len, uint8_t family)
+int net_send_clear(struct engine *e, const uint8_t *pkt, size_t len, uint8_t family,
+		   const uint8_t *dst)
 {
 	struct iovec iov = { .iov_base = (void *)pkt, .iov_len = len };
-	struct as_ippkt ip;
 
-	/* the header is ours to send as is; the kernel needs the destination */
-	if (as_pkt_parse(pkt, len, &ip))
-		return AS_E_INVAL;
-	return send_iov(e, family == 4 ? e->raw4_out : e->raw6_out, family, ip.dst, 0, NULL, &iov, 1);
+	/* the packet goes out with its own header; the kernel wants dst too */
+	return send_iov(e, family == 4 ? e->raw4_out : e->raw6_out, family, dst, 0, NULL, &iov, 1);
 }
 
 static void input_one(struct engine *e, int fd, uint8_t *buf, size_t n, uint8_t family,

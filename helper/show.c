@@ -52,15 +52,12 @@ struct counter {
 static size_t counters(const struct engine *e, struct counter *c)
 {
 	const struct eng_stats *s = &e->st;
-	uint64_t esp_bad = 0;
 	size_t n = 0;
 
-	for (int i = 0; i < 8; i++)
-		esp_bad += s->esp_bad[i];
 #define C(field) c[n++] = (struct counter){ #field, s->field }
 	C(tun_in); C(tun_bad); C(tun_local_scope); C(net_in); C(net_bad);
 	C(esp_in); C(esp_out); C(esp_no_sa);
-	c[n++] = (struct counter){ "esp_rejected", esp_bad };
+	C(esp_rejected);
 	C(init_sent); C(init_retx); C(init_in); C(init_bad); C(init_dup); C(reply_in); C(reply_bad);
 	C(err_in_bad); C(clear_out); C(dropped_required); C(queue_full); C(dns_fail); C(no_proposal);
 	C(sa_created); C(sa_expired);

@@ -202,6 +202,8 @@ struct as_rkey {
  * are bound to.  Refuses a record that does not hold the key's public half.
  */
 int as_rkey_load(const char *keyfile, struct as_rkey *k, struct as_diag *d);
+/* The same from a key in memory and its parsed record; k takes priv. */
+int as_rkey_set(struct as_rkey *k, EVP_PKEY *priv, const struct as_keyrec *rec, struct as_diag *d);
 void as_rkey_free(struct as_rkey *k);
 
 /* Pick transforms: the record's preference order filtered by our policy. */

@@ -27,42 +27,47 @@ static int fail(const char *what, int rc, const struct as_diag *d)
 	return -1;
 }
 
+/* The whole of a small file into buf (NUL-terminated); its length or -1. */
+static long read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "vectors: cannot open %s\n", path);
+		return -1;
+	}
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (long)n;
+}
+
 static int load_key(const char *base, struct as_keyrec *rec, struct as_rkey *rk)
 {
 	char path[512], text[AS_REC_MAX_TEXT + 1];
 	struct as_diag d = { 0 };
-	FILE *f;
-	size_t n;
+	EVP_PKEY *priv = NULL;
+	long n;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s.pem.rec", TEST_DATA_DIR, base);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "vectors: cannot open %s\n", path);
+	if ((n = read_file(path, text, sizeof(text))) < 0)
 		return -1;
-	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	rc = as_keyrec_parse_text(text, n, rec, &d);
+	rc = as_keyrec_parse_text(text, (size_t)n, rec, &d);
 	if (rc)
 		return fail(path, rc, &d);
-	/* read as text: git does not keep the 0600 that as_pkey_read_private wants */
+	/* from memory: git does not keep the 0600 that as_pkey_read_private wants */
 	snprintf(path, sizeof(path), "%s/%s.pem", TEST_DATA_DIR, base);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "vectors: cannot open %s\n", path);
+	if ((n = read_file(path, text, sizeof(text))) < 0)
 		return -1;
-	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	rc = as_pkey_from_pem(text, n, &rk->priv, &d);
-	if (rc)
+	rc = as_pkey_from_pem(text, (size_t)n, &priv, &d);
+	if (!rc)
+		rc = as_rkey_set(rk, priv, rec, &d);
+	if (rc) {
+		EVP_PKEY_free(priv);
 		return fail(path, rc, &d);
-	rk->type = rec->key_type;
-	rk->tag = rec->key_tag;
-	memcpy(rk->digest[0], rec->digest, 32);
-	rk->n_digest = 1;
+	}
 	return 0;
 }
 
@@ -244,8 +249,8 @@ void vec_free(struct vec_world *w)
 {
 	as_keyrec_free(&w->rec_x);
 	as_keyrec_free(&w->rec_r);
-	EVP_PKEY_free(w->rk_x.priv);
-	EVP_PKEY_free(w->rk_r.priv);
+	as_rkey_free(&w->rk_x);
+	as_rkey_free(&w->rk_r);
 	as_hs_clear(&w->ini_x);
 	as_hs_clear(&w->resp_x);
 	as_hs_clear(&w->ini_r);
